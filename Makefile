@@ -1,0 +1,82 @@
+# curso-mlops: one entry point for learners, instructors and CI.
+#   make lab     crea el entorno si hace falta y abre el curso en JupyterLab
+#   make test    crea el entorno si hace falta y ejecuta toda la suite de pruebas
+# Las demás órdenes: make ayuda
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.instalado
+CONSTRAINTS := requirements/constraints.txt
+# nbgrader calls `alembic` and JupyterLab calls `jupyter-*` from PATH: use this environment's
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# pytest-xdist workers: one per core (CI has 2)
+JOBS ?= auto
+
+.DEFAULT_GOAL := ayuda
+.PHONY: ayuda lab test comprobar entorno trabajo datos soluciones ejercicios plantilla benchmark \
+        cuaderno bloquear
+
+ayuda:
+	@echo "make lab         abre el curso en JupyterLab (crea el entorno la primera vez)"
+	@echo "make test        ejecuta toda la suite de pruebas (crea el entorno la primera vez)"
+	@echo "make comprobar CUADERNO=trabajo/01-deriva/01-deriva.ipynb   tu nota, con las pruebas ocultas"
+	@echo "make trabajo     copia a trabajo/ los ejercicios que aún no tengas (nunca sobrescribe)"
+	@echo "make datos       regenera datasets/churn (deterministas; deben coincidir byte a byte)"
+	@echo "make soluciones  re-ejecuta los cuadernos de solutions/ y guarda sus salidas"
+	@echo "make ejercicios  regenera exercises/ desde solutions/ con nbgrader (única vía)"
+	@echo "make plantilla   comprueba la forma de cada cuaderno de solución"
+	@echo "make benchmark   segundos y memoria pico de cada cuaderno de solución"
+	@echo "make cuaderno DESDE=borrador.py TEMA=NN-tema   convierte un borrador jupytext"
+	@echo "make bloquear    reescribe $(CONSTRAINTS) con las versiones del entorno actual"
+
+entorno: $(STAMP)
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "error: hace falta Python 3.11 o posterior; '$(PYTHON)' es $$($(PYTHON) --version 2>&1)." \
+	         "Instala uno más nuevo o indica cuál usar: make PYTHON=python3.12 ..."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[test]"
+	@touch $@
+
+lab: $(STAMP) trabajo
+	$(BIN)/jupyter lab notebooks/00-bienvenida.ipynb
+
+trabajo: $(STAMP)
+	$(BIN)/python -m curso_mlops.workspace
+
+comprobar: $(STAMP)
+	@test -n "$(CUADERNO)" || { echo "uso: make comprobar CUADERNO=trabajo/01-deriva/01-deriva.ipynb"; exit 2; }
+	$(BIN)/python -m curso_mlops.grading "$(CUADERNO)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 120 \
+	  tests solutions notebooks
+
+datos: $(STAMP)
+	$(BIN)/python -c 'from curso_mlops import datasets as d; d.generate("datasets/churn"); d.write_card_table("datasets/churn", "datasets/README.md")'
+
+soluciones: $(STAMP)
+	$(BIN)/python -m curso_mlops.authoring ejecutar
+
+ejercicios: $(STAMP)
+	$(BIN)/python -m curso_mlops.authoring publicar
+
+plantilla: $(STAMP)
+	$(BIN)/python -m curso_mlops.template
+
+benchmark: $(STAMP)
+	$(BIN)/python -m curso_mlops.benchmark
+
+cuaderno: $(STAMP)
+	@test -n "$(DESDE)" -a -n "$(TEMA)" || { echo "uso: make cuaderno DESDE=borrador.py TEMA=NN-tema"; exit 2; }
+	$(BIN)/python -m curso_mlops.authoring convertir "$(DESDE)" "$(TEMA)"
+
+bloquear: $(STAMP)
+	@mkdir -p requirements
+	{ echo "# Versiones exactas con las que pasó la suite (make bloquear). make las usa al instalar."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(pip|setuptools|wheel)=='; } > $(CONSTRAINTS).tmp
+	mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
