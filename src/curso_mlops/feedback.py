@@ -148,6 +148,33 @@ def check_columns(frame: Any, columns, what: str, hint: str = "") -> None:
               hint)
 
 
+def _short_tracebacks() -> None:
+    """In IPython, show a failed check as its message alone, without our own frames.
+
+    A Feedback that wraps an error of the learner's code (``__cause__``) keeps the full
+    traceback, which points at the learner's line. nbgrader still sees an error output, so
+    the cell scores 0 either way.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show(self, etype, value, tb, tb_offset=None):
+        if value.__cause__ is not None:
+            self.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        else:
+            self._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+    shell.set_custom_exc((Feedback,), show)
+
+
+_short_tracebacks()
+
+
 def passed(exercise: str) -> None:
     """The success line a test cell prints after its visible checks."""
     _require_text("exercise", exercise)

@@ -35,7 +35,10 @@ def _nbg(cell) -> dict:
 
 
 def _headings(cell, pattern) -> list[str]:
-    return pattern.findall(_src(cell)) if cell.cell_type == "markdown" else []
+    """Section titles of a Markdown cell; answer cells (nbgrader) hold none of the spine."""
+    if cell.cell_type != "markdown" or _nbg(cell):
+        return []
+    return pattern.findall(_src(cell))
 
 
 def _last_statement_ok(code: str) -> bool:
