@@ -48,11 +48,9 @@ def notebook_path(theme: str, base: Path | None = None) -> Path:
 
 def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop what changes from run to run or machine to machine (timings, versions, tools)."""
-    nb.metadata = nbformat.from_dict({
-        "kernelspec": KERNELSPEC,
-        "language_info": {"name": "python"},
-        **({"widgets": nb.metadata["widgets"]} if "widgets" in nb.metadata else {}),
-    })
+    # widget state is dropped too: random model ids, and nbgrader would copy it (plots
+    # included) into the learners' release
+    nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("lines_to_next_cell", None)
@@ -72,8 +70,7 @@ def execute(path: Path, timeout: int = 300) -> Path:
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}},
-                            store_widget_state=False)
+                            resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     write(normalize(nb), path)
     leftovers = sorted(p.name for p in path.parent.iterdir() if p.suffix != ".ipynb"
