@@ -102,3 +102,16 @@ def test_grading_explains_bad_input(tmp_path):
             grading.autograde(tmp_path / "x.ipynb", THEMES[0])
         with pytest.raises(grading.GradingError, match="alumno no válido"):
             grading.grade(THEMES[0], {"../fuera": tmp_path / "x.ipynb"})
+
+
+def test_nbgrader_labextension_is_enabled_and_compatible():
+    """nbgrader 0.9.5's extension was flagged incompatible with JupyterLab >= 4.3."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jupyter = Path(sys.executable).parent / "jupyter"
+    done = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True)
+    listing = done.stdout + done.stderr
+    line = next((ln for ln in listing.splitlines() if "@jupyter/nbgrader" in ln), "")
+    assert "enabled" in line and "OK" in line, listing

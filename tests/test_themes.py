@@ -92,6 +92,11 @@ def test_nothing_of_the_solution_leaks(theme):
     assert not leaked, f"{theme}: líneas de la solución en el ejercicio: {leaked[:5]}"
     assert not any(c.get("outputs") for c in exercise.cells if c.cell_type == "code"), \
         f"{theme}: el ejercicio lleva salidas guardadas"
+    for nb, where in ((solution, "solutions"), (exercise, "exercises")):
+        timed = [c.metadata.get("nbgrader", {}).get("grade_id", i) for i, c in enumerate(nb.cells)
+                 if {"execution", "ExecuteTime"} & set(c.metadata)]
+        assert not timed, f"{where}/{theme}: metadatos de tiempo en las celdas {timed[:5]}"
+        assert "widgets" not in nb.metadata, f"{where}/{theme}: estado de widgets guardado"
 
 
 @pytest.mark.parametrize("theme", THEMES)
