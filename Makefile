@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.instalado
 CONSTRAINTS := requirements/constraints.txt
 # nbgrader calls `alembic` and JupyterLab calls `jupyter-*` from PATH: use this environment's
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# JupyterLab refuses to run as root (containers, CI) unless told
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 # pytest-xdist workers: one per core (CI has 2)
 JOBS ?= auto
 
@@ -42,7 +44,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@touch $@
 
 lab: $(STAMP) trabajo
-	$(BIN)/jupyter lab notebooks/00-bienvenida.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00-bienvenida.ipynb
 
 trabajo: $(STAMP)
 	$(BIN)/python -m curso_mlops.workspace

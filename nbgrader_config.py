@@ -4,9 +4,12 @@ One assignment per theme folder: solutions/01-deriva/01-deriva.ipynb is released
 exercises/01-deriva/01-deriva.ipynb. Regenerate the release with `make ejercicios` only.
 """
 
+import os
+
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
-c.CourseDirectory.root = "."
+# the folder of this file, absolute: the course works from wherever JupyterLab was started
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]

@@ -7,15 +7,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from .grading import GradingError, run_nbgrader
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -90,20 +90,18 @@ def release(dest: Path = EXERCISES, solutions: Path = SOLUTIONS) -> list[Path]:
     for stale in dest.iterdir():  # a theme removed from solutions/ leaves exercises/ too
         if stale.is_dir() and stale.name not in names:
             shutil.rmtree(stale)
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     written = []
     for theme in names:
         shutil.rmtree(dest / theme, ignore_errors=True)
-        cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", theme, "--no-db",
-               "--force", f"--CourseDirectory.root={ROOT}",
-               f"--CourseDirectory.source_directory={solutions}",
-               f"--CourseDirectory.release_directory={dest}"]
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                              env={**os.environ, "PATH": path})
+        try:
+            run_nbgrader(["generate_assignment", theme, "--no-db", "--force",
+                          f"--CourseDirectory.source_directory={solutions}",
+                          f"--CourseDirectory.release_directory={dest}"], ROOT)
+        except GradingError as exc:
+            raise AuthoringError(f"nbgrader no pudo publicar {theme}: {exc}") from exc
         out = dest / theme / f"{theme}.ipynb"
-        if done.returncode != 0 or not out.is_file():
-            raise AuthoringError(f"nbgrader no pudo publicar {theme}:\n"
-                                 f"{(done.stdout + done.stderr)[-3000:]}")
+        if not out.is_file():
+            raise AuthoringError(f"nbgrader no escribió {out}.")
         written.append(out)
     return written
 

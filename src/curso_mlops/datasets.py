@@ -263,8 +263,9 @@ def data_dir() -> Path:
     still finds its data, checked against the same published sums.
     """
     env = os.environ.get("CURSO_MLOPS_DATOS")
-    if not env and _checkout_dir() is not None:
-        return _checkout_dir()  # the committed files: never rewritten behind your back
+    checkout = _checkout_dir()
+    if not env and checkout is not None:
+        return checkout  # the committed files: never rewritten behind your back
     folder = Path(env) if env else _cache_dir()
     if not all((folder / f"{m}.csv").is_file() for m in MONTHS):
         generate(folder)

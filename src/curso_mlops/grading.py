@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,9 +56,11 @@ class GradeReport:
         return sum(c.max_points for c in self.cells if not c.auto)
 
 
-def _nbgrader(args: list[str], cwd: Path, timeout: float) -> str:
+def run_nbgrader(args: list[str], cwd: Path, timeout: float = 900) -> str:
+    """Run an nbgrader command of this environment with ``cwd`` as course root; its log."""
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={cwd}"]
-    # nbgrader runs `alembic` from PATH: make this environment's bin/ visible to it
+    # nbgrader runs `alembic` from PATH: make this environment's bin/ visible to it.
+    # Warnings are silenced for the graded kernels too: stderr in a test cell scores it 0.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     try:
         done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
@@ -72,8 +75,6 @@ def _nbgrader(args: list[str], cwd: Path, timeout: float) -> str:
 
 def _messages(autograded: Path) -> dict[str, str]:
     """The error each graded cell ended with: the Feedback text, or the exception's name."""
-    import nbformat
-
     if not autograded.is_file():
         return {}
     found = {}
@@ -81,7 +82,9 @@ def _messages(autograded: Path) -> dict[str, str]:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         for out in cell.get("outputs", []):
             if gid and out.get("output_type") == "error":
-                found[gid] = f"{out['ename']}: {out['evalue']}".strip()
+                # our Feedback already reads as a sentence; other errors keep their name
+                found[gid] = out["evalue"] if out["ename"] == "Feedback" else \
+                    f"{out['ename']}: {out['evalue']}"
     return found
 
 
@@ -118,8 +121,8 @@ def grade(theme: str, submissions: dict[str, str | os.PathLike], *,
         db = f"sqlite:///{course / 'gradebook.db'}"
         common = ["--CourseDirectory.source_directory=source",
                   "--CourseDirectory.release_directory=release", f"--CourseDirectory.db_url={db}"]
-        log = _nbgrader(["generate_assignment", theme, "--force", *common], course, timeout)
-        log += _nbgrader(["autograde", theme, "--force", *common], course, timeout)
+        log = run_nbgrader(["generate_assignment", theme, "--force", *common], course, timeout)
+        log += run_nbgrader(["autograde", theme, "--force", *common], course, timeout)
         with Gradebook(db) as gb:
             for student in submissions:
                 messages = _messages(course / "autograded" / student / theme / f"{theme}.ipynb")
