@@ -54,7 +54,7 @@ comprobar: $(STAMP)
 	$(BIN)/python -m curso_mlops.grading "$(CUADERNO)"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup \
 	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 120 \
 	  tests solutions notebooks
 
