@@ -22,13 +22,13 @@ def _grader(grade_id, *, grade, solution, points=None, locked=False):
 def _exercise(m, name):
     lead = new_markdown_cell(f"### Ejercicio 1.{m}: {name}\n\nQué construir y por qué.")
     answer = new_code_cell(f"def f{m}(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
-                           metadata=_grader(f"ej42-{m}-{name}", grade=False, solution=True),
+                           metadata=_grader(f"ej42-1-{m}-{name}", grade=False, solution=True),
                            execution_count=1)
     test = new_code_cell(
         f"feedback.check_equal(feedback.call(f{m}, 1), 1, 'f(1)')\nfeedback.passed('Ejercicio 1.{m}')\n"
         f"### BEGIN HIDDEN TESTS\nfeedback.check_equal(feedback.call(f{m}, 2), 2, 'f(2)')\n"
         "### END HIDDEN TESTS",
-        metadata=_grader(f"ej42-{m}-{name}-tests", grade=True, solution=False, points=1, locked=True),
+        metadata=_grader(f"ej42-1-{m}-{name}-tests", grade=True, solution=False, points=1, locked=True),
         execution_count=1)
     return [lead, answer, test]
 
@@ -50,7 +50,7 @@ def valid():
     cells += [
         new_markdown_cell("### Ejercicio 1.5: texto\n\nEn 100 palabras…"),
         new_markdown_cell("Respuesta.\n\n### BEGIN SOLUTION\nModelo y rúbrica.\n### END SOLUTION",
-                          metadata=_grader("ej42-5-texto", grade=True, solution=True, points=2)),
+                          metadata=_grader("ej42-1-5-texto", grade=True, solution=True, points=2)),
         new_markdown_cell("### Para la entrevista\n\n**Puntos clave**\n\n**Preguntas de seguimiento**"
                           "\n\n**Errores que evitar**"),
         new_markdown_cell("## Resumen\n\nHecho."),
@@ -134,7 +134,7 @@ def _no_manual_answer(nb):
 
 @pytest.mark.parametrize("mutate, words", [
     (_drop_resumen, "'Resumen'"),
-    (_rename_grade_id, "debe empezar por 'ej42-2-'"),
+    (_rename_grade_id, "debe empezar por 'ej42-1-2-'"),
     (_bare_expression, "expresión suelta"),
     (_exercise_after_box, "entre 'Manos a la obra' y 'Para la entrevista'"),
     (_no_hidden_tests, "pruebas ocultas"),

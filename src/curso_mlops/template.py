@@ -141,7 +141,7 @@ def check(path: str | Path, min_auto: int = 4, min_manual: int = 1) -> list[str]
                 continue
             gid = _nbg(answer).get("grade_id", "")
             grade_ids.append(gid)
-            prefix = f"ej{nn}-{ex.group(2)}-"
+            prefix = f"ej{nn}-{ex.group(1)}-{ex.group(2)}-"
             if not gid.startswith(prefix) or gid.endswith("-tests"):
                 problems.append(f"{where}: el grade_id de la respuesta debe empezar por "
                                 f"'{prefix}'; es {gid!r}.")
