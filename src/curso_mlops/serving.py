@@ -247,18 +247,19 @@ def run_load(url: str, payloads: Sequence[Any], *, concurrency: int, requests: i
 
 
 
-def _main() -> None:
-    """``uvicorn`` with its listening socket created as TCP (proto 6), then uvicorn's CLI.
+def _patch_uvicorn_socket() -> None:
+    """Make uvicorn create its listening socket as TCP (proto 6), as asyncio expects.
 
     With ``--workers`` > 1 uvicorn binds the socket itself with ``proto=0``; asyncio then
     skips TCP_NODELAY on accepted connections and every keep-alive request waits ~40 ms for
     a delayed ACK (uvicorn#3149, open when this was written). Recreating the socket from
     its descriptor lets Python read the real protocol.
     """
-    import uvicorn
     import uvicorn.config
 
     bind_socket = uvicorn.config.Config.bind_socket
+    if getattr(bind_socket, "_tcp_patched", False):
+        return
 
     def bind_tcp_socket(self):  # type: ignore[no-untyped-def]
         sock = bind_socket(self)
@@ -266,9 +267,12 @@ def _main() -> None:
             sock = socket.socket(fileno=sock.detach())
         return sock
 
+    bind_tcp_socket._tcp_patched = True  # type: ignore[attr-defined]
     uvicorn.config.Config.bind_socket = bind_tcp_socket  # type: ignore[method-assign]
-    uvicorn.main()
 
 
 if __name__ == "__main__":
-    _main()
+    import uvicorn
+
+    _patch_uvicorn_socket()
+    uvicorn.main()
