@@ -62,6 +62,8 @@ def test_api_in_a_thread_predicts_validates_and_stops(app, customers):
         assert bad.status_code == 422 and "contract" in bad.text
         extra = httpx.post(url + "/predict", json={**customers[0], "customer_id": "C1"})
         assert extra.status_code == 422
+        unmeasured = httpx.post(url + "/predict", json={**customers[0], "data_usage_gb": None})
+        assert unmeasured.status_code == 200  # not measured: the pipeline imputes it
         batch = httpx.post(url + "/predict/batch", json={"customers": customers}).json()
         assert len(batch["churn_probability"]) == len(customers)
         assert batch["churn_probability"][0] == pytest.approx(answer["churn_probability"])
