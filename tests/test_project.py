@@ -79,6 +79,24 @@ def test_welcome_notebook_links_every_theme():
         assert (ROOT / "exercises" / theme / f"{theme}.ipynb").is_file()
 
 
+def test_links_between_notebooks_resolve():
+    """A link to another notebook must exist where the learner opens it (trabajo/ mirrors
+    exercises/); a theme still being written is named without a link."""
+    link = re.compile(r"\]\((\.\.?/[^)#\s]+\.ipynb)")
+    pages = sorted((ROOT / "solutions").glob("*/*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+    broken = []
+    for page in pages:
+        text = "\n".join(c.source for c in nbformat.read(page, as_version=4).cells
+                         if c.cell_type == "markdown")
+        for target in link.findall(text):
+            resolved = (page.parent / target).resolve()
+            mirrored = ROOT / "exercises" / resolved.relative_to(ROOT / "trabajo") \
+                if resolved.is_relative_to(ROOT / "trabajo") else resolved
+            if not mirrored.is_file():
+                broken.append(f"{page.relative_to(ROOT)} → {target}")
+    assert not broken, "enlaces rotos:\n" + "\n".join(broken)
+
+
 def test_a_draft_never_replaces_an_executed_solution(tmp_path, monkeypatch):
     monkeypatch.setattr(authoring, "SOLUTIONS", tmp_path)
     draft = tmp_path / "borrador.py"
