@@ -133,3 +133,18 @@ def test_nbgrader_labextension_is_enabled_and_compatible():
     listing = done.stdout + done.stderr
     line = next((ln for ln in listing.splitlines() if "@jupyter/nbgrader" in ln), "")
     assert "enabled" in line and "OK" in line, listing
+
+
+def test_our_ci_workflow_passes_the_github_workflow_schema():
+    """The course checks the learner's workflow against this schema (theme 06); ours too."""
+    import importlib.resources
+    import json
+
+    import jsonschema
+
+    schema_file = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
+    schema = json.loads((schema_file / "github-workflows.json").read_text())
+    for workflow in sorted((ROOT / ".github/workflows").glob("*.yml")):
+        data = yaml.safe_load(workflow.read_text())
+        data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+        jsonschema.validate(data, schema)
