@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 
 import httpx
 import numpy as np
@@ -171,3 +172,51 @@ def test_environment_configures_the_service(monkeypatch, tmp_path):
     monkeypatch.setenv("CURSO_MLOPS_MODEL", os.fspath(tmp_path / "missing.onnx"))
     with pytest.raises(FileNotFoundError):
         service.create_app()
+
+
+def _self_signed(folder) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, valid for one day."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_api_is_served_over_tls_with_a_certificate(app, tmp_path):
+    cert, key = _self_signed(tmp_path)
+    with serving.serve_app(app, ssl_certfile=cert, ssl_keyfile=key) as url:
+        assert url.startswith("https://127.0.0.1:")
+        trusted = ssl.create_default_context(cafile=cert)
+        assert httpx.get(f"{url}/health", verify=trusted).status_code == 200
+        with pytest.raises(httpx.ConnectError):  # an unknown certificate is refused
+            httpx.get(f"{url}/health")
+
+
+def test_tls_needs_both_files(app, tmp_path):
+    cert, _ = _self_signed(tmp_path)
+    with pytest.raises(serving.ServingError, match="ssl_keyfile"):
+        with serving.serve_app(app, ssl_certfile=cert):
+            pass
+    with pytest.raises(serving.ServingError, match="No encuentro"):
+        with serving.serve_app(app, ssl_certfile=cert, ssl_keyfile=tmp_path / "missing.pem"):
+            pass

@@ -64,17 +64,26 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextlib.contextmanager
 def serve_app(app: Any, *, host: str = "127.0.0.1", port: int | None = None,
-              timeout: float = 10.0) -> Iterator[str]:
+              timeout: float = 10.0, ssl_certfile: str | os.PathLike | None = None,
+              ssl_keyfile: str | os.PathLike | None = None) -> Iterator[str]:
     """Run an ASGI app (a FastAPI object) with uvicorn in a thread of this kernel.
 
-    Yields the base URL (``http://127.0.0.1:PORT``); the server stops when the block ends.
+    Yields the base URL (``http://127.0.0.1:PORT``, or ``https://`` when given a certificate
+    and its key, for TLS in transit); the server stops when the block ends.
     """
     import uvicorn
 
     _check_loopback(host)
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise ServingError("Para servir por HTTPS hacen falta los dos ficheros: `ssl_certfile` "
+                           "(el certificado) y `ssl_keyfile` (su clave privada).")
+    for path in (ssl_certfile, ssl_keyfile):
+        if path is not None and not os.path.isfile(path):
+            raise ServingError(f"No encuentro el fichero {path}: genera antes el certificado.")
     port = free_port(host) if port is None else port
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error",
-                                           access_log=False, lifespan="on"))
+                                           access_log=False, lifespan="on",
+                                           ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile))
     # uvicorn installs signal handlers only in the main thread; in a thread it must not try
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
@@ -88,8 +97,9 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", port: int | None = None,
                 f"El servidor no arrancó en {host}:{port} en {timeout:.0f} s. Comprueba que "
                 "`app` es una aplicación FastAPI y que el puerto no está ocupado.")
         time.sleep(0.02)
+    scheme = "https" if ssl_certfile is not None else "http"
     try:
-        yield f"http://{host}:{port}"
+        yield f"{scheme}://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout)
