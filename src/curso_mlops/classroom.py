@@ -262,9 +262,9 @@ def _limited_execute():
 def _hide_hidden_tests():
     if "HideHiddenTests" in _CLASSES:
         return _CLASSES["HideHiddenTests"]
-    from nbconvert.preprocessors import Preprocessor
+    from nbgrader.preprocessors import NbGraderPreprocessor  # enabled by default, unlike nbconvert's
 
-    class HideHiddenTests(Preprocessor):
+    class HideHiddenTests(NbGraderPreprocessor):
         """Feedback without the hidden tests: their code, and tracebacks that quote it."""
 
         def preprocess_cell(self, cell, resources, index):
@@ -570,14 +570,14 @@ def run_local(jobs: list[dict], workers: int, memory_mib: int) -> Iterator[dict]
             t.join()
 
 
-def run_dask(jobs: list[dict], address: str) -> Iterator[dict]:
+def run_dask(jobs: list[dict], address: str, connect_timeout: str = "10s") -> Iterator[dict]:
     """The same jobs on an existing Dask cluster; each runs in a one-shot worker process."""
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover
         raise ClassroomError("Falta dask.distributed: pip install 'dask[distributed]'.") from exc
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=connect_timeout)
     except (OSError, TimeoutError) as exc:
         raise ClassroomError(f"No puedo conectar con el planificador de Dask en {address}: {exc}") from exc
     with client:
