@@ -16,14 +16,17 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 JOBS ?= auto
 
 .DEFAULT_GOAL := ayuda
-.PHONY: ayuda lab test comprobar entorno trabajo datos soluciones ejercicios plantilla benchmark \
+.PHONY: ayuda lab test comprobar progreso reiniciar entorno trabajo datos soluciones ejercicios plantilla benchmark \
         cuaderno bloquear
 
 ayuda:
 	@echo "make lab         abre el curso en JupyterLab (crea el entorno la primera vez)"
 	@echo "make test        ejecuta toda la suite de pruebas (crea el entorno la primera vez)"
 	@echo "make comprobar CUADERNO=trabajo/01-deriva/01-deriva.ipynb   tu nota, con las pruebas ocultas"
-	@echo "make trabajo     copia a trabajo/ los ejercicios que aún no tengas (nunca sobrescribe)"
+	@echo "make progreso    estado y nota de cada tema, e informe HTML (trabajo/progreso.html)"
+	@echo "make reiniciar TEMA=01-deriva   copia nueva del tema; la tuya queda en trabajo/.copias/"
+	@echo "make trabajo     copia a trabajo/ los cuadernos que aún no tengas (nunca sobrescribe)"
+	@echo "$(BIN)/curso --help   la línea de órdenes completa (corregir una clase, exportar…)"
 	@echo "make datos       regenera datasets/churn (deterministas; deben coincidir byte a byte)"
 	@echo "make soluciones  re-ejecuta los cuadernos de solutions/ y guarda sus salidas"
 	@echo "make ejercicios  regenera exercises/ desde solutions/ con nbgrader (única vía)"
@@ -43,15 +46,23 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[test]"
 	@touch $@
 
+# the learner's copy of the welcome: running and saving it never touches a tracked file
 lab: $(STAMP) trabajo
-	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00-bienvenida.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) trabajo/00-bienvenida.ipynb
 
 trabajo: $(STAMP)
 	$(BIN)/python -m curso_mlops.workspace
 
 comprobar: $(STAMP)
 	@test -n "$(CUADERNO)" || { echo "uso: make comprobar CUADERNO=trabajo/01-deriva/01-deriva.ipynb"; exit 2; }
-	$(BIN)/python -m curso_mlops.grading "$(CUADERNO)"
+	$(BIN)/curso comprobar "$(CUADERNO)"
+
+progreso: $(STAMP)
+	$(BIN)/curso progreso
+
+reiniciar: $(STAMP)
+	@test -n "$(TEMA)" || { echo "uso: make reiniciar TEMA=01-deriva"; exit 2; }
+	$(BIN)/curso reiniciar "$(TEMA)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup \

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -62,13 +64,17 @@ def test_workspace_copies_only_what_is_missing(tmp_path):
     (exercises / "01-x" / "01-x.ipynb").write_text("nuevo")
     (exercises / "02-y").mkdir()
     (exercises / "02-y" / "02-y.ipynb").write_text("nuevo")
+    notebooks = tmp_path / "notebooks"  # the welcome and the mock interview: copied too
+    notebooks.mkdir()
+    (notebooks / "00-hola.ipynb").write_text("bienvenida")
     mine = tmp_path / "trabajo" / "01-x" / "01-x.ipynb"
     mine.parent.mkdir(parents=True)
     mine.write_text("mis respuestas")
-    created = workspace.prepare(exercises, tmp_path / "trabajo")
+    created = workspace.prepare(exercises, tmp_path / "trabajo", notebooks)
     assert mine.read_text() == "mis respuestas"
-    assert [p.name for p in created] == ["02-y.ipynb"]
-    assert workspace.prepare(exercises, tmp_path / "trabajo") == []
+    assert sorted(p.relative_to(tmp_path) for p in created) == [
+        Path("trabajo/00-hola.ipynb"), Path("trabajo/02-y/02-y.ipynb")]
+    assert workspace.prepare(exercises, tmp_path / "trabajo", notebooks) == []
 
 
 def test_welcome_notebook_links_every_theme():
@@ -80,20 +86,31 @@ def test_welcome_notebook_links_every_theme():
 
 
 def test_links_between_notebooks_resolve():
-    """A link to another notebook must exist where the learner opens it (trabajo/ mirrors
-    exercises/); a theme still being written is named without a link."""
+    """A link to another notebook must exist where it is opened: in the repository (nbval,
+    authors) and in the learner's copy in trabajo/, which mirrors exercises/ and notebooks/
+    (what `make trabajo` copies; `make lab` opens trabajo/00-bienvenida.ipynb). A theme still
+    being written is named without a link."""
     link = re.compile(r"\]\((\.\.?/[^)#\s]+\.ipynb)")
+    work = ROOT / "trabajo"
+    # each learner's copy in trabajo/ → the file it is a copy of
+    copies = {workspace.copy_path(name, original, work): original
+              for name, original in workspace.originals().items()}
+    assert work / "00-bienvenida.ipynb" in copies
     pages = sorted((ROOT / "solutions").glob("*/*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
     broken = []
     for page in pages:
         text = "\n".join(c.source for c in nbformat.read(page, as_version=4).cells
                          if c.cell_type == "markdown")
+        name = page.stem
+        opened_at = [page, work / page.relative_to(page.parents[1])
+                     if page.parent.name == name else work / page.name]
         for target in link.findall(text):
-            resolved = (page.parent / target).resolve()
-            mirrored = ROOT / "exercises" / resolved.relative_to(ROOT / "trabajo") \
-                if resolved.is_relative_to(ROOT / "trabajo") else resolved
-            if not mirrored.is_file():
-                broken.append(f"{page.relative_to(ROOT)} → {target}")
+            for where in opened_at:
+                resolved = Path(os.path.normpath(where.parent / target))
+                found = copies.get(resolved, resolved) if resolved.is_relative_to(work) else resolved
+                if not found.is_file():
+                    broken.append(f"{page.relative_to(ROOT)} (abierto en "
+                                  f"{where.relative_to(ROOT)}) → {target}")
     assert not broken, "enlaces rotos:\n" + "\n".join(broken)
 
 

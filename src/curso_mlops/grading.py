@@ -148,29 +148,14 @@ def autograde(notebook: str | os.PathLike, theme: str, **kwargs) -> GradeReport:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m curso_mlops.grading CUADERNO [TEMA]``: grade your copy, hidden tests included."""
+    """``python -m curso_mlops.grading CUADERNO [TEMA]``: the same as ``curso comprobar``."""
+    from .cli import main as cli_main
+
     args = list(sys.argv[1:] if argv is None else argv)
     if not 1 <= len(args) <= 2:
-        print("uso: python -m curso_mlops.grading trabajo/01-deriva/01-deriva.ipynb [01-deriva]")
+        print("uso: curso comprobar trabajo/01-deriva/01-deriva.ipynb [--tema 01-deriva]")
         return 2
-    notebook = Path(args[0])
-    theme = args[1] if len(args) == 2 else notebook.stem
-    try:
-        report = autograde(notebook, theme)
-    except GradingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for cell in report.cells:
-        if not cell.auto:
-            print(f"  {cell.grade_id:<34} la corrige tu profesor (hasta {cell.max_points:g} puntos)")
-            continue
-        mark = "✔" if cell.points == cell.max_points else "✗"
-        print(f"{mark} {cell.grade_id:<34} {cell.points or 0:g} / {cell.max_points:g}")
-        if cell.message and mark == "✗":
-            print("    " + cell.message.replace("\n", "\n    "))
-    print(f"Nota automática: {report.auto_score:g} / {report.auto_max:g} "
-          f"(más {report.manual_max:g} puntos de respuestas corregidas a mano)")
-    return 0
+    return cli_main(["comprobar", args[0], *(["--tema", args[1]] if len(args) == 2 else [])])
 
 
 if __name__ == "__main__":
