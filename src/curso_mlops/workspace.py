@@ -28,8 +28,10 @@ class WorkspaceError(RuntimeError):
     """What the learner asked for does not exist; the message says what to do."""
 
 
-def originals(exercises: Path = EXERCISES, notebooks: Path = NOTEBOOKS) -> dict[str, Path]:
+def originals(exercises: Path | None = None, notebooks: Path | None = None) -> dict[str, Path]:
     """``{name: original}`` of everything a learner gets a copy of: themes and notebooks/."""
+    exercises = EXERCISES if exercises is None else exercises
+    notebooks = NOTEBOOKS if notebooks is None else notebooks
     found = {p.parent.name: p for p in sorted(Path(exercises).glob("*/*.ipynb"))
              if p.stem == p.parent.name}
     if Path(notebooks).is_dir():
@@ -37,17 +39,19 @@ def originals(exercises: Path = EXERCISES, notebooks: Path = NOTEBOOKS) -> dict[
     return found
 
 
-def copy_path(name: str, original: Path, workspace: Path = WORKSPACE) -> Path:
+def copy_path(name: str, original: Path, workspace: Path | None = None) -> Path:
     """Where the learner's copy of ``original`` lives: themes in a folder of their own."""
+    workspace = WORKSPACE if workspace is None else workspace
     if original.parent.name == name:
         return Path(workspace) / name / f"{name}.ipynb"
     return Path(workspace) / f"{name}.ipynb"
 
 
-def prepare(exercises: Path = EXERCISES, workspace: Path = WORKSPACE,
-            notebooks: Path = NOTEBOOKS) -> list[Path]:
+def prepare(exercises: Path | None = None, workspace: Path | None = None,
+            notebooks: Path | None = None) -> list[Path]:
     """Copy every released notebook that the workspace lacks; return the new copies."""
-    exercises, workspace = Path(exercises), Path(workspace)
+    exercises = Path(EXERCISES if exercises is None else exercises)
+    workspace = Path(WORKSPACE if workspace is None else workspace)
     if not exercises.is_dir():
         raise FileNotFoundError(f"No encuentro la carpeta de ejercicios {exercises}.")
     created = []
@@ -61,9 +65,9 @@ def prepare(exercises: Path = EXERCISES, workspace: Path = WORKSPACE,
     return created
 
 
-def backup(path: Path, workspace: Path = WORKSPACE) -> Path:
+def backup(path: Path, workspace: Path | None = None) -> Path:
     """Copy ``path`` to ``trabajo/.copias/<nombre>-AAAAmmdd-HHMMSS.ipynb``; never overwrites."""
-    folder = Path(workspace) / BACKUPS
+    folder = Path(WORKSPACE if workspace is None else workspace) / BACKUPS
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     target, n = folder / f"{stem}.ipynb", 1
@@ -74,8 +78,8 @@ def backup(path: Path, workspace: Path = WORKSPACE) -> Path:
     return target
 
 
-def reset(name: str, exercises: Path = EXERCISES, workspace: Path = WORKSPACE,
-          notebooks: Path = NOTEBOOKS) -> tuple[Path, Path | None]:
+def reset(name: str, exercises: Path | None = None, workspace: Path | None = None,
+          notebooks: Path | None = None) -> tuple[Path, Path | None]:
     """A fresh copy of ``name`` (a theme or a notebook of notebooks/); (copy, backup or None)."""
     known = originals(exercises, notebooks)
     name = Path(name).stem if str(name).endswith(".ipynb") else str(name).rstrip("/")
