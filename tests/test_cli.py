@@ -93,7 +93,6 @@ def test_bad_input_is_one_spanish_line_and_a_nonzero_exit(tmp_path, capsys, lear
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("clase")
 def test_check_prints_each_exercise_with_its_feedback_and_leaves_the_notebook(
         mini, learner, capsys):
     source, _ = mini

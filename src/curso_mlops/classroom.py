@@ -114,16 +114,20 @@ def find_submissions(folder: str | os.PathLike, theme: str,
                 raise ClassroomError(f"El patrón {pattern!r} no reconoce al alumno en {path.name}.")
         else:
             student = path.stem.split("_", 1)[0]
-        if student in found:
-            raise ClassroomError(f"Hay dos entregas del alumno {student!r} en {folder}.")
+        if student in found:  # which one counts is the instructor's call, not a guess
+            found[student] = Submission(student, None, problem=f"hay más de una entrega "
+                                        f"({found[student].path.name if found[student].path else '…'}"
+                                        f", {path.name}): deja solo una")
+            continue
         found[student] = Submission(student, path)
     if not found:
         raise ClassroomError(
             f"{folder} no tiene entregas de {theme}: espero <alumno>/{theme}/{theme}.ipynb "
             "(submitted/ de nbgrader) o ficheros sueltos <alumno>.ipynb.")
-    for sub in found.values():
+    for sub in found.values():  # one odd name is that submission's problem, not the class's
         if not STUDENT_ID.match(sub.student):
-            raise ClassroomError(f"Nombre de alumno no válido: {sub.student!r} (letras, números, . _ -).")
+            sub.path, sub.problem = None, (f"nombre de alumno no válido: {sub.student!r} "
+                                           "(solo letras, números, . _ -)")
     return [found[s] for s in sorted(found)]
 
 
@@ -627,6 +631,8 @@ def record(result: dict, course: Path) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
     theme, student = result["theme"], result["student"]
+    if not STUDENT_ID.match(student):  # never a path or a gradebook row from an odd name
+        return
     db = f"sqlite:///{course.resolve() / 'gradebook.db'}"
     graded_dir = course / "autograded" / student / theme
     feedback_dir = course / "feedback" / student / theme
