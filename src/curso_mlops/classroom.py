@@ -466,7 +466,10 @@ class Worker:
 
     def _start(self) -> None:
         self.token = uuid.uuid4().hex
-        env = {**os.environ, TOKEN_ENV: self.token, "PYTHONWARNINGS": "ignore"}
+        # one BLAS/OpenMP thread per kernel: the parallelism is one notebook per core, and two
+        # kernels with two threads each on two cores run several times slower (CONTRIBUTING)
+        threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+        env = {**threads, **os.environ, TOKEN_ENV: self.token, "PYTHONWARNINGS": "ignore"}
         self.log = open(self.folder / f"trabajador-{self.token[:8]}.log", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "curso_mlops.classroom", "--trabajador", str(self.memory_mib)],
