@@ -136,6 +136,9 @@ def bad(release: Path) -> dict[str, object]:
             meta.pop("task", None)
         cell.pop("id", None)
     corpus["viejo"] = old
+    # saved as nbformat 3 (worksheets), as Jupyter < 3 did
+    corpus["formato3"] = nbformat.writes(
+        nbformat.convert(learner(ej99_1_2_suma=ok_suma), 3), version=3).encode()
     newer = learner(ej99_1_2_suma=ok_suma)
     for cell in newer.cells:
         if "nbgrader" in cell.metadata:

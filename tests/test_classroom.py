@@ -87,6 +87,7 @@ def test_a_corpus_of_bad_submissions_never_stops_the_class(mini, tmp_path):
         "sin-prueba": 3,   # the deleted test cell was put back and graded
         "renombrado": 3,   # the only notebook in the folder, renamed
         "viejo": 3,        # older nbgrader metadata and nbformat 4.0, upgraded
+        "formato3": 3,     # nbformat 3, converted
     }
     assert "renombrado" in by["renombrado"].note
     reasons = {s: by[s].reason for s in by if by[s].status != classroom.GRADABLE}

@@ -209,7 +209,7 @@ def _config(job: dict, course: Path):
     config.CourseDirectory.source_directory = "source"
     config.CourseDirectory.release_directory = "release"
     config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
-    config.Execute.timeout = int(job["cell_timeout"])
+    config.Execute.timeout = max(1, round(float(job["cell_timeout"])))
     config.Execute.interrupt_on_timeout = True
     config.LimitedExecute.max_output_chars = int(job["max_output_chars"])
     config.OverwriteCells.add_missing_cells = True
