@@ -526,14 +526,27 @@ class Worker:
         self.log.close()
 
 
-def run_isolated(job: dict) -> dict:
-    """Grade one job in a one-shot worker process (what a Dask task runs)."""
-    with tempfile.TemporaryDirectory(prefix="curso-mlops-dask-") as tmp:
-        worker = Worker(int(job["memory_mib"]), Path(tmp))
-        try:
-            return {**worker.run(job), "student": job["student"], "theme": job["theme"]}
-        finally:
+_LOCAL = threading.local()
+
+
+def run_on_dask(job: dict) -> dict:
+    """What a Dask task runs: the job on this thread's worker process, kept between tasks.
+
+    The worker process outlives the task (nbgrader is imported once per Dask thread, not per
+    submission); it ends with the Dask worker, whose pipe to it closes.
+    """
+    worker = getattr(_LOCAL, "worker", None)
+    if worker is None or worker.memory_mib != int(job["memory_mib"]):
+        if worker is not None:
             worker.close()
+        worker = _LOCAL.worker = Worker(int(job["memory_mib"]),
+                                        Path(tempfile.mkdtemp(prefix="curso-mlops-dask-")))
+    try:
+        result = worker.run(job)
+    except Exception as exc:  # noqa: BLE001
+        worker.close(kill=True)
+        result = {"status": UNGRADABLE, "reason": f"error del corrector: {exc}"}
+    return {**result, "student": job["student"], "theme": job["theme"]}
 
 
 def run_local(jobs: list[dict], workers: int, memory_mib: int) -> Iterator[dict]:
@@ -578,7 +591,7 @@ def run_local(jobs: list[dict], workers: int, memory_mib: int) -> Iterator[dict]
 
 
 def run_dask(jobs: list[dict], address: str, connect_timeout: str = "10s") -> Iterator[dict]:
-    """The same jobs on an existing Dask cluster; each runs in a one-shot worker process."""
+    """The same jobs on an existing Dask cluster, each in a worker process on its machine."""
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover
@@ -588,7 +601,7 @@ def run_dask(jobs: list[dict], address: str, connect_timeout: str = "10s") -> It
     except (OSError, TimeoutError) as exc:
         raise ClassroomError(f"No puedo conectar con el planificador de Dask en {address}: {exc}") from exc
     with client:
-        futures = [client.submit(run_isolated, job, pure=False, key=f"corregir-{job['student']}-{uuid.uuid4().hex[:6]}")
+        futures = [client.submit(run_on_dask, job, pure=False, key=f"corregir-{job['student']}-{uuid.uuid4().hex[:6]}")
                    for job in jobs]
         for future in as_completed(futures):
             try:
@@ -664,7 +677,7 @@ def record(result: dict, course: Path) -> None:
             comment = gb.find_comment(c["name"], c["notebook"], theme, student)
             comment.auto_comment = c["auto_comment"]
         for nb in gb.find_submission(theme, student).notebooks:
-            if nb.name in result.get("penalty", {}):
+            if result.get("penalty", {}).get(nb.name):  # nbgrader's default plugin adds none
                 nb.late_submission_penalty = result["penalty"][nb.name]
         gb.db.commit()
     graded_dir.mkdir(parents=True)
