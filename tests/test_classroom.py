@@ -7,8 +7,9 @@ each runs two grading workers, and two of them at once would only fight for the 
 
 from __future__ import annotations
 
-import sqlite3
 import shutil
+import sqlite3
+import time
 
 import psutil
 import pytest
@@ -152,6 +153,22 @@ def test_loose_files_and_a_dask_cluster_on_loopback(mini, tmp_path):
                                        limits=QUICK)
     assert {s.student: s.score for s in report.students} == {"ana": 5, "carla": 2}
     assert (tmp_path / "curso/feedback/carla" / minitema.THEME / f"{minitema.THEME}.html").is_file()
+    # the worker processes kept by the Dask threads end with the cluster
+    deadline = time.monotonic() + 20
+    while _dask_workers() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _dask_workers()
+
+
+def _dask_workers():
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if "--trabajador" in proc.cmdline() and "curso-mlops-dask-" in proc.cwd():
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
 
 
 def test_bad_input_is_one_clear_sentence(mini, tmp_path):
