@@ -120,6 +120,10 @@ def chart_png(rows: list[ThemeProgress]) -> bytes:
     names = [r.theme for r in rows][::-1]
     values = [100 * r.fraction for r in rows][::-1]
     ax.barh(names, values, color=[colours[r.status] for r in rows][::-1])
+    for y, r in enumerate(rows[::-1]):  # the score, or the status where there is no bar
+        label = r.status if r.score is None else f"{r.score:g}/{r.max_score:g}"
+        label += " (desactualizada)" if r.stale else ""
+        ax.text(min(100 * r.fraction, 70) + 1, y, label, va="center", fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("% de los puntos automáticos (última comprobación)")
     ax.set_title("Tu progreso en el curso")
