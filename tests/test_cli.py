@@ -107,6 +107,12 @@ def test_check_prints_each_exercise_with_its_feedback_and_leaves_the_notebook(
     assert "doble falla con números negativos" in out
     assert minitema.SECRET not in out
     assert "la corrige tu profesor" in out and "Nota automática: 0 / 5" in out
+    # a notebook that cannot be graded: the reason, in one line
+    broken = learner / "roto.ipynb"
+    broken.write_text("{ no es JSON")
+    assert cli.main(["comprobar", str(broken), "--tema", minitema.THEME, "--fuente", str(source)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "no es un cuaderno" in err and len(err.splitlines()) == 1
     # the score is remembered for `curso progreso`, tied to this exact notebook
     saved = json.loads((learner / progress.SCORES / f"{minitema.THEME}.json").read_text())
     assert saved["score"] == 0 and saved["max_score"] == 5

@@ -773,6 +773,37 @@ def grade_class(theme: str, folder: str | os.PathLike, *, course: str | os.PathL
     return report
 
 
+def grade_one(theme: str, notebook: str | os.PathLike, *, source: str | os.PathLike | None = None,
+              limits: Limits | None = None):
+    """A learner's check: one notebook graded by a worker, under the class's limits.
+
+    Returns a :class:`grading.GradeReport`; an ungradable notebook raises ``GradingError``
+    with the reason (a loop that ignores interrupts, a dead kernel, not a notebook…).
+    """
+    from .grading import CellGrade, GradeReport, GradingError
+
+    notebook = Path(notebook)
+    if notebook.suffix != ".ipynb" or not notebook.is_file():
+        raise GradingError(f"No encuentro el cuaderno {notebook} (debe ser un fichero .ipynb).")
+    try:
+        files = theme_files(theme, Path(source) if source is not None else SOLUTIONS)
+    except ClassroomError as exc:
+        raise GradingError(str(exc)) from exc
+    limits = limits or Limits()
+    job = make_job(theme, Submission("alumna", notebook), files, limits, feedback=False)
+    started = time.perf_counter()
+    result = next(run_local([job], 1, limits.memory_mib))
+    if result["status"] != GRADABLE:
+        raise GradingError(f"No se pudo corregir {notebook}: {result.get('reason', '')}")
+    report = GradeReport(theme=theme, log=result.get("log", ""),
+                         seconds=time.perf_counter() - started)
+    for g in sorted(result["grades"], key=lambda g: g["name"]):
+        report.cells.append(CellGrade(grade_id=g["name"], points=g["auto_score"],
+                                      max_points=g["max_score"], auto=g["auto"],
+                                      message=result["messages"].get(g["name"], "")))
+    return report
+
+
 def export_csv(course: str | os.PathLike, out: str | os.PathLike) -> Path:
     """``nbgrader export`` of the course's gradebook to a CSV file."""
     from .grading import GradingError, run_nbgrader

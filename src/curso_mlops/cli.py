@@ -95,8 +95,7 @@ def cmd_check(args) -> int:
     theme = args.tema or theme or notebook.stem
     print(f"Corrigiendo {notebook} como {theme} (pruebas ocultas incluidas; tu cuaderno no se "
           "modifica)…", flush=True)
-    report = grading.autograde(notebook, theme,
-                               **({"source": args.fuente} if args.fuente else {}))
+    report = classroom.grade_one(theme, notebook, source=args.fuente)
     for cell in report.cells:
         if not cell.auto:
             print(f"  {cell.grade_id:<36} la corrige tu profesor (hasta {cell.max_points:g} puntos)")
