@@ -19,6 +19,7 @@ in a throw-away course of its own (own gradebook) with stock nbgrader (``NbGrade
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import itertools
@@ -398,13 +399,14 @@ def worker_main(argv: list[str]) -> int:
     Results go to files, not stdout: the kernels it starts share its stdout.
     """
     memory_mib = int(argv[0]) if argv else MEMORY_MIB
+    base = Path(argv[1]) if len(argv) > 1 else Path(tempfile.mkdtemp(prefix="curso-mlops-trabajador-"))
+    base.mkdir(parents=True, exist_ok=True)  # the parent removes it too, should we be killed
     if memory_mib > 0:
         limit = memory_mib * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.environ.setdefault("PYTHONWARNINGS", "ignore")  # stderr in a test cell scores it 0
     bin_dir = str(Path(sys.executable).parent)       # nbgrader runs `alembic` from PATH
     os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
-    base = Path(tempfile.mkdtemp(prefix="curso-mlops-trabajador-"))
     try:
         for line in sys.stdin:
             job_file = Path(line.strip())
@@ -459,8 +461,8 @@ def _kill_tree(pid: int, token: str) -> None:
 class Worker:
     """One worker process; ``run`` grades one job within its notebook deadline."""
 
-    def __init__(self, memory_mib: int, folder: Path):
-        self.memory_mib, self.folder = memory_mib, folder
+    def __init__(self, memory_mib: int, folder: Path, own_folder: bool = False):
+        self.memory_mib, self.folder, self.own_folder = memory_mib, folder, own_folder
         self.proc: subprocess.Popen | None = None
         self.token = ""
 
@@ -471,13 +473,17 @@ class Worker:
         threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
         env = {**threads, **os.environ, TOKEN_ENV: self.token, "PYTHONWARNINGS": "ignore"}
         self.log = open(self.folder / f"trabajador-{self.token[:8]}.log", "wb")
+        self.base = self.folder / f"trabajador-{self.token[:8]}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "curso_mlops.classroom", "--trabajador", str(self.memory_mib)],
+            [sys.executable, "-m", "curso_mlops.classroom", "--trabajador", str(self.memory_mib),
+             str(self.base)],
             stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True, env=env, cwd=self.folder)
 
     def run(self, job: dict) -> dict:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is not None and self.proc.poll() is not None:
+            self.close(kill=True)  # it died between jobs: clear what it left
+        if self.proc is None:
             self._start()
         job_file = self.folder / f"{job['student']}-{uuid.uuid4().hex[:8]}.trabajo"
         answer = job_file.with_suffix(".resultado")
@@ -497,9 +503,10 @@ class Worker:
                 if not counting and started.exists():
                     counting, deadline = True, time.monotonic() + limit
                 if self.proc.poll() is not None:
+                    code = self.proc.returncode
                     self.close(kill=True)
                     return {"status": UNGRADABLE, "reason": "el proceso corrector terminó de "
-                            f"forma inesperada (código {self.proc.returncode}); ¿falta de memoria?"}
+                            f"forma inesperada (código {code}); ¿falta de memoria?"}
                 if time.monotonic() > deadline:
                     self.close(kill=True)
                     return {"status": UNGRADABLE, "reason": "superó el límite de "
@@ -524,6 +531,15 @@ class Worker:
             _kill_tree(self.proc.pid, self.token)
         self.proc.wait()
         self.log.close()
+        shutil.rmtree(self.base, ignore_errors=True)
+        Path(self.log.name).unlink(missing_ok=True)
+        self.proc = None
+
+    def shutdown(self) -> None:
+        """Close for good, and remove the folder if this worker made it."""
+        self.close()
+        if self.own_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _LOCAL = threading.local()
@@ -538,9 +554,11 @@ def run_on_dask(job: dict) -> dict:
     worker = getattr(_LOCAL, "worker", None)
     if worker is None or worker.memory_mib != int(job["memory_mib"]):
         if worker is not None:
-            worker.close()
+            worker.shutdown()
         worker = _LOCAL.worker = Worker(int(job["memory_mib"]),
-                                        Path(tempfile.mkdtemp(prefix="curso-mlops-dask-")))
+                                        Path(tempfile.mkdtemp(prefix="curso-mlops-dask-")),
+                                        own_folder=True)
+        atexit.register(worker.shutdown)
     try:
         result = worker.run(job)
     except Exception as exc:  # noqa: BLE001
