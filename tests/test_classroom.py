@@ -91,6 +91,9 @@ def test_a_corpus_of_bad_submissions_never_stops_the_class(mini, tmp_path):
         "formato3": 3,     # nbformat 3, converted
     }
     assert "renombrado" in by["renombrado"].note
+    summary = (course / f"correccion-{minitema.THEME}.csv").read_text().splitlines()
+    assert summary[0].startswith("alumno,tema,estado") and len(summary) == 1 + len(by)
+    assert any(line.startswith("no-json,") and "JSON" in line for line in summary)
     reasons = {s: by[s].reason for s in by if by[s].status != classroom.GRADABLE}
     assert "límite de 12 s por cuaderno" in reasons["lento"]
     # nbclient gives up on a kernel that ignores the interrupt; whichever deadline comes first

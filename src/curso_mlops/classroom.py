@@ -730,6 +730,18 @@ class ClassReport:
     def ungradable(self) -> list[StudentResult]:
         return [s for s in self.students if s.status != GRADABLE]
 
+    def write_csv(self, out: Path) -> Path:
+        """Every submission of this run, ungradable ones too (the gradebook only has the rest)."""
+        import csv
+
+        with open(out, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["alumno", "tema", "estado", "nota_automatica", "maximo", "motivo", "nota"])
+            for s in self.students:
+                writer.writerow([s.student, self.theme, s.status, f"{s.score:g}",
+                                 f"{s.max_score:g}", s.reason, s.note])
+        return out
+
 
 def grade_class(theme: str, folder: str | os.PathLike, *, course: str | os.PathLike = ROOT,
                 source: str | os.PathLike | None = None, workers: int | None = None,
@@ -787,6 +799,7 @@ def grade_class(theme: str, folder: str | os.PathLike, *, course: str | os.PathL
         if on_result:
             on_result(line)
     report.students.sort(key=lambda s: s.student)
+    report.write_csv(course / f"correccion-{theme}.csv")
     report.seconds = time.perf_counter() - started
     return report
 

@@ -189,7 +189,9 @@ def cmd_grade(args) -> int:
           f"en {report.seconds:.1f} s.")
     if not args.sin_informes:
         print(f"Informes por alumno: {course / 'feedback'}/<alumno>/{args.tema}/{args.tema}.html")
-    print("Exporta las notas con: curso exportar")
+    print(f"Resumen de esta corrección (también las no calificables): "
+          f"{course / f'correccion-{args.tema}.csv'}")
+    print("Exporta las notas del gradebook con: curso exportar")
     return 0
 
 
