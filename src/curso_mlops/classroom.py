@@ -926,29 +926,48 @@ def make_class(theme: str, folder: Path, size: int, *, source: Path | None = Non
     return folder
 
 
+def _cpu_seconds() -> float:
+    """CPU used by this process and its reaped children (nbgrader, workers, their kernels)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def benchmark(theme: str, size: int = 20, workers: int | None = None,
               keep: Path | None = None, echo: Callable[[str], None] = print) -> dict:
-    """Stock sequential autograde vs. ours, same class, same run; grades must agree."""
+    """Stock sequential autograde vs. ours, same class, same run; grades must agree.
+
+    Besides wall time it reports the CPU seconds each path used and the machine's load
+    average, so a run on a shared, busy machine can be read for what it is.
+    """
     base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="curso-mlops-benchmark-"))
     try:
         folder = make_class(theme, base / "entregas", size)
         load = os.getloadavg()[0]
-        echo(f"clase de {size} entregas de {theme}; carga media de la máquina: {load:.2f} "
-             f"en {os.cpu_count()} núcleos")
+        echo(f"clase de {size} entregas de {theme}; carga media de la máquina al empezar: "
+             f"{load:.2f} en {os.cpu_count()} núcleos")
         echo("nbgrader autograde (de serie, un alumno tras otro)…")
+        cpu = _cpu_seconds()
         sequential = stock_autograde(theme, folder, base / "de-serie")
-        echo(f"  {sequential:.1f} s")
+        cpu_sequential = _cpu_seconds() - cpu
+        load_sequential = os.getloadavg()[0]
+        echo(f"  {sequential:.1f} s, {cpu_sequential:.0f} s de CPU "
+             f"({cpu_sequential / sequential:.2f} núcleos de media); carga media: {load_sequential:.2f}")
         echo(f"curso corregir ({workers or os.cpu_count()} trabajadores)…")
+        cpu = _cpu_seconds()
         report = grade_class(theme, folder, course=base / "en-paralelo", workers=workers,
                              feedback=False)
+        cpu_parallel = _cpu_seconds() - cpu
         parallel = report.seconds
-        echo(f"  {parallel:.1f} s")
+        load_parallel = os.getloadavg()[0]
+        echo(f"  {parallel:.1f} s, {cpu_parallel:.0f} s de CPU "
+             f"({cpu_parallel / parallel:.2f} núcleos de media); carga media: {load_parallel:.2f}")
         same = gradebook_scores(base / "de-serie", theme) == gradebook_scores(base / "en-paralelo", theme)
         ratio = sequential / parallel if parallel else float("inf")
-        echo(f"aceleración: {ratio:.2f}x; mismas notas: {'sí' if same else 'NO'}; "
-             f"carga media al terminar: {os.getloadavg()[0]:.2f}")
+        echo(f"aceleración: {ratio:.2f}x; mismas notas: {'sí' if same else 'NO'}")
         return {"sequential": sequential, "parallel": parallel, "ratio": ratio, "same": same,
-                "load_before": load, "ungradable": len(report.ungradable)}
+                "cpu_sequential": cpu_sequential, "cpu_parallel": cpu_parallel,
+                "load_before": load, "load_sequential": load_sequential,
+                "load_parallel": load_parallel, "ungradable": len(report.ungradable)}
     finally:
         if not keep:
             shutil.rmtree(base, ignore_errors=True)
