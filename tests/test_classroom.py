@@ -174,6 +174,16 @@ def _dask_workers():
     return found
 
 
+def test_the_benchmark_compares_both_paths_on_the_same_class(mini):
+    source, release = mini
+    lines = []
+    result = classroom.benchmark(minitema.THEME, size=2, workers=2, echo=lines.append,
+                                 source=source, release=release)
+    assert result["same"] and result["ungradable"] == 0
+    assert result["sequential"] > 0 and result["parallel"] > 0 and result["cpu_parallel"] > 0
+    assert any(line.startswith("aceleración:") for line in lines)
+
+
 def test_bad_input_is_one_clear_sentence(mini, tmp_path):
     source, _ = mini
     with pytest.raises(classroom.ClassroomError, match="No encuentro la carpeta"):

@@ -933,7 +933,8 @@ def _cpu_seconds() -> float:
 
 
 def benchmark(theme: str, size: int = 20, workers: int | None = None,
-              keep: Path | None = None, echo: Callable[[str], None] = print) -> dict:
+              keep: Path | None = None, echo: Callable[[str], None] = print, *,
+              source: Path | None = None, release: Path | None = None) -> dict:
     """Stock sequential autograde vs. ours, same class, same run; grades must agree.
 
     Besides wall time it reports the CPU seconds each path used and the machine's load
@@ -941,13 +942,13 @@ def benchmark(theme: str, size: int = 20, workers: int | None = None,
     """
     base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="curso-mlops-benchmark-"))
     try:
-        folder = make_class(theme, base / "entregas", size)
+        folder = make_class(theme, base / "entregas", size, source=source, release=release)
         load = os.getloadavg()[0]
         echo(f"clase de {size} entregas de {theme}; carga media de la máquina al empezar: "
              f"{load:.2f} en {os.cpu_count()} núcleos")
         echo("nbgrader autograde (de serie, un alumno tras otro)…")
         cpu = _cpu_seconds()
-        sequential = stock_autograde(theme, folder, base / "de-serie")
+        sequential = stock_autograde(theme, folder, base / "de-serie", source=source)
         cpu_sequential = _cpu_seconds() - cpu
         load_sequential = os.getloadavg()[0]
         echo(f"  {sequential:.1f} s, {cpu_sequential:.0f} s de CPU "
@@ -955,7 +956,7 @@ def benchmark(theme: str, size: int = 20, workers: int | None = None,
         echo(f"curso corregir ({workers or os.cpu_count()} trabajadores)…")
         cpu = _cpu_seconds()
         report = grade_class(theme, folder, course=base / "en-paralelo", workers=workers,
-                             feedback=False)
+                             feedback=False, source=source)
         cpu_parallel = _cpu_seconds() - cpu
         parallel = report.seconds
         load_parallel = os.getloadavg()[0]
