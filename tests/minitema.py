@@ -109,7 +109,9 @@ def bad(release: Path) -> dict[str, object]:
                            "    hoard.append(bytearray(50 * 1024 * 1024))",
                            ej99_1_2_suma=ok_suma),
         "megas": learner(ej99_1_1_doble="print('x' * 5_000_000)\nfor i in range(100_000):\n"
-                         "    print(i)\ndef doble(x):\n    return 2 * x", ej99_1_2_suma=ok_suma),
+                         "    print(i)\nfrom IPython.display import HTML, display\n"
+                         "display(HTML('<p>' * 2_000_000))\n"
+                         "def doble(x):\n    return 2 * x", ej99_1_2_suma=ok_suma),
         "renombrado": ("mi-entrega.ipynb", learner(ej99_1_2_suma=ok_suma)),
         "borrado": None,
         "no-json": b'{"cells": [ esto no es JSON',

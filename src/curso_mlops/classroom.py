@@ -244,7 +244,13 @@ def _limited_execute():
         max_output_chars = Integer(MAX_OUTPUT_CHARS).tag(config=True)
 
         def output(self, outs, msg, display_id, cell_index):
-            if msg["msg_type"] != "stream":
+            if msg["msg_type"] == "display_data":  # a huge image or HTML: a note instead
+                size = len(json.dumps(msg["content"].get("data", {})))
+                if size > self.max_output_chars:
+                    msg = {**msg, "content": {**msg["content"], "metadata": {}, "data": {
+                        "text/plain": f"… salida de {size} caracteres omitida …"}}}
+                return super().output(outs, msg, display_id, cell_index)
+            if msg["msg_type"] != "stream":  # errors and results (partial credit) as they are
                 return super().output(outs, msg, display_id, cell_index)
             kept = sum(len(o.get("text", "")) for o in outs if o.get("output_type") == "stream")
             text = msg["content"].get("text", "")
