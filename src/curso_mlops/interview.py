@@ -569,27 +569,48 @@ def _clock(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-class MockInterview(_Displayable):
+class _Round(_Displayable):
+    """Questions of one kind, one at a time; ``results`` grows as the learner scores them."""
+
+    kind = OPEN
+    empty = "El simulacro necesita al menos una pregunta."
+
+    def _start(self, questions: Sequence[Question],
+               on_finish: Callable[[list[Result]], None] | None) -> None:
+        self.questions = list(questions)
+        if not self.questions:
+            raise ValueError(self.empty)
+        wrong = [q.id for q in self.questions if q.tipo != self.kind]
+        if wrong:
+            raise ValueError(self.wrong_kind.format(wrong))
+        self.on_finish = on_finish
+        self.index = 0
+        self.results: list[Result] = []
+
+    @property
+    def current(self) -> Question | None:
+        return self.questions[self.index] if self.index < len(self.questions) else None
+
+    @property
+    def finished(self) -> bool:
+        return self.index >= len(self.questions)
+
+
+class MockInterview(_Round):
     """Open questions one at a time: answer against the clock, reveal, tick, next.
 
     ``results`` holds one ``Result`` per scored question; ``on_finish(results)`` is called
     after the last one.
     """
 
+    wrong_kind = ("El simulacro cronometrado es para preguntas abiertas; estas son de test: "
+                  "{}. Úsalas en una QuizRound.")
+
     def __init__(self, questions: Sequence[Question], seconds: int = 120,
                  on_finish: Callable[[list[Result]], None] | None = None):
         w = _widgets()
-        self.questions = list(questions)
-        if not self.questions:
-            raise ValueError("El simulacro necesita al menos una pregunta.")
-        not_open = [q.id for q in self.questions if q.tipo != OPEN]
-        if not_open:
-            raise ValueError(f"El simulacro cronometrado es para preguntas abiertas; estas son "
-                             f"de test: {not_open}. Úsalas en una QuizRound.")
+        self._start(questions, on_finish)
         self.seconds = int(seconds)
-        self.on_finish = on_finish
-        self.index = 0
-        self.results: list[Result] = []
         self.elapsed: list[int] = []  # seconds on the clock when the key points were revealed
         self.header = w.HTML()
         self.text = w.HTML()
@@ -617,14 +638,6 @@ class MockInterview(_Displayable):
                               self.answer, self.reveal, self.model_answer, self.checks_box,
                               self.next, self.status])
         self._show(start=False)
-
-    @property
-    def current(self) -> Question | None:
-        return self.questions[self.index] if self.index < len(self.questions) else None
-
-    @property
-    def finished(self) -> bool:
-        return self.index >= len(self.questions)
 
     def _show(self, start: bool = True) -> None:
         """Show the current question; from the second one on, the clock starts by itself.
@@ -711,22 +724,18 @@ class MockInterview(_Displayable):
             self.on_finish(self.results)
 
 
-class QuizRound(_Displayable):
+class QuizRound(_Round):
     """Multiple-choice questions one at a time, scored as soon as the learner checks."""
+
+    kind = CHOICE
+    empty = "La ronda necesita al menos una pregunta."
+    wrong_kind = "Una ronda de test solo admite preguntas de tipo «test»: {}."
 
     def __init__(self, questions: Sequence[Question], title: str = "",
                  on_finish: Callable[[list[Result]], None] | None = None):
         w = _widgets()
-        self.questions = list(questions)
-        if not self.questions:
-            raise ValueError("La ronda necesita al menos una pregunta.")
-        not_choice = [q.id for q in self.questions if q.tipo != CHOICE]
-        if not_choice:
-            raise ValueError(f"Una ronda de test solo admite preguntas de tipo «test»: {not_choice}.")
+        self._start(questions, on_finish)
         self.title = title
-        self.on_finish = on_finish
-        self.index = 0
-        self.results: list[Result] = []
         self.header = w.HTML()
         self.text = w.HTML()
         # long options go in the HTML (a radio label is one line high); the buttons are letters
@@ -743,14 +752,6 @@ class QuizRound(_Displayable):
         self.widget = w.VBox([self.header, self.text, self.options, self.check, self.feedback,
                               self.next])
         self._show()
-
-    @property
-    def current(self) -> Question | None:
-        return self.questions[self.index] if self.index < len(self.questions) else None
-
-    @property
-    def finished(self) -> bool:
-        return self.index >= len(self.questions)
 
     @property
     def correct(self) -> int:
