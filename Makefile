@@ -31,7 +31,7 @@ ayuda:
 	@echo "make soluciones  re-ejecuta los cuadernos de solutions/ y guarda sus salidas"
 	@echo "make ejercicios  regenera exercises/ desde solutions/ con nbgrader (única vía)"
 	@echo "make plantilla   comprueba la forma de cada cuaderno de solución"
-	@echo "make benchmark   segundos y memoria pico de cada cuaderno de solución"
+	@echo "make benchmark   segundos y memoria pico de cada cuaderno (soluciones y notebooks/)"
 	@echo "make cuaderno DESDE=borrador.py TEMA=NN-tema   convierte un borrador jupytext"
 	@echo "make bloquear    reescribe $(CONSTRAINTS) con las versiones del entorno actual"
 
