@@ -12,6 +12,10 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # JupyterLab refuses to run as root (containers, CI) unless told
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+# JupyterLab serves only the folder of the notebook it opens unless told otherwise, and the
+# welcome's links (../trabajo/NN-tema/NN-tema.ipynb) would point outside it: serve the course.
+# `override` keeps it when LAB_ARGS is given on the command line.
+override LAB_ARGS += --ServerApp.root_dir=$(CURDIR)
 # pytest-xdist workers: one per core (CI has 2)
 JOBS ?= auto
 
