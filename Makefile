@@ -35,6 +35,7 @@ ayuda:
 	@echo "make benchmark   segundos y memoria pico de cada cuaderno (soluciones y notebooks/)"
 	@echo "make cuaderno DESDE=borrador.py TEMA=NN-tema   convierte un borrador jupytext"
 	@echo "make bloquear    reescribe $(CONSTRAINTS) con las versiones del entorno actual"
+	@echo "make proxy       instala el proxy de JupyterHub para un taller (despliegue/, con npm)"
 
 entorno: $(STAMP)
 
@@ -86,3 +87,8 @@ bloquear: $(STAMP)
 	{ echo "# Versiones exactas con las que pasó la suite (make bloquear). make las usa al instalar."; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(pip|setuptools|wheel)=='; } > $(CONSTRAINTS).tmp
 	mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
+
+# configurable-http-proxy for the workshop hub (despliegue/jupyterhub_config.py), exact versions
+.PHONY: proxy
+proxy:
+	npm ci --prefix despliegue --no-audit --no-fund --loglevel=error
