@@ -226,10 +226,18 @@ def _no_kernel_or_widget_errors(page) -> None:
         assert problem not in text, f"la página muestra «{problem}»"
 
 
+def _run_command_bounded(page, command: str, seconds: int = 300) -> None:
+    """Run a notebook command and wait for its cells, failing (not hanging) past ``seconds``."""
+    page.evaluate(f"""() => Promise.race([
+        window.jupyterapp.commands.execute('{command}'),
+        new Promise((_, fail) => setTimeout(
+            () => fail(new Error('{command}: más de {seconds} s')), {seconds * 1000}))])""")
+
+
 def _run_all_past_exercises(page) -> int:
     """Run all cells, then go on after each unanswered exercise's failing test; its count."""
     stops = 0
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    _run_command_bounded(page, "notebook:run-all-cells")
     while True:
         _wait_idle(page)
         index = page.evaluate("""() => {
@@ -256,8 +264,8 @@ def _run_all_past_exercises(page) -> int:
         page.evaluate(f"""() => {{
             const nb = window.jupyterapp.shell.currentWidget.content;
             nb.activeCellIndex = {last + 1};
-            return window.jupyterapp.commands.execute('notebook:run-all-below');
         }}""")
+        _run_command_bounded(page, "notebook:run-all-below")
 
 
 def test_welcome_links_resolve(lab):
@@ -289,8 +297,7 @@ def test_learner_follows_the_map_runs_a_theme_and_plays_with_it(lab, page):
     link.scroll_into_view_if_needed()
     link.click()
     page.wait_for_function(
-        f"() => window.jupyterapp.shell.currentWidget && "
-        f"window.jupyterapp.shell.currentWidget.context.path.endsWith('{THEME}.ipynb')")
+        f"() => window.jupyterapp.shell.currentWidget?.context?.path?.endsWith('{THEME}.ipynb')")
     current = page.evaluate("window.jupyterapp.shell.currentWidget.context.path")
     assert "trabajo/" in current or current.startswith("trabajo"), f"abrió {current}"
     page.locator(f"{CURRENT} .jp-Cell").first.wait_for()
