@@ -346,8 +346,20 @@ def test_learner_follows_the_map_runs_a_theme_and_plays_with_it(lab, page):
     assert page.locator(f"{CURRENT} .widget-slider .widget-readout").first.inner_text() != readout
     _shot(page, "05-control-movido")
     _no_kernel_or_widget_errors(page)
-    assert page.locator(f"{CURRENT} .jp-Toolbar", has_text="Validate").count() == 1, \
-        "falta el botón Validate de nbgrader en la barra del cuaderno"
+    # nbgrader's Validate button runs the notebook's tests on the server and reports them
+    validate = page.locator(f"{CURRENT} .jp-Toolbar").get_by_text("Validate", exact=True)
+    assert validate.count() == 1, "falta el botón Validate de nbgrader en la barra del cuaderno"
+    validate.click()
+    header = page.locator(".jp-Dialog .jp-Dialog-header")
+    header.wait_for(timeout=240_000)
+    page.wait_for_function("""() => {
+        const h = document.querySelector('.jp-Dialog .jp-Dialog-header');
+        return h && !h.textContent.includes('Validating'); }""", timeout=240_000)
+    _shot(page, "06-validar")
+    assert header.inner_text().strip() == "Validation Results", header.inner_text()
+    # the untouched exercise fails its visible test, and says why in Spanish
+    assert "Todavía no has escrito" in page.locator(".jp-Dialog .jp-Dialog-body").text_content()
+    page.locator(".jp-Dialog .jp-Dialog-button").last.click()
 
 
 def test_instructor_formgrader_lists_assignments_and_grades_by_hand(lab, page):
@@ -356,7 +368,7 @@ def test_instructor_formgrader_lists_assignments_and_grades_by_hand(lab, page):
     frame = page.frame_locator("iframe").first
     frame.locator("text=01-deriva").first.wait_for()
     assert frame.locator(f"text={GRADED}").count() >= 1
-    _shot(page, "06-formgrader")
+    _shot(page, "07-formgrader")
 
     from nbgrader.api import Gradebook
     db = f"sqlite:///{lab['course'] / 'gradebook.db'}"
@@ -367,21 +379,28 @@ def test_instructor_formgrader_lists_assignments_and_grades_by_hand(lab, page):
     panel.goto(f"{lab['url']}/formgrader/submissions/{sub_id}/")
     box = panel.locator(f"input.score#{MANUAL_ID}")
     box.wait_for()
-    box.fill("3")
-    box.press("Tab")
-    deadline = time.monotonic() + 30
-    while True:
+    # the page saves a score on its change event once its scripts have loaded the grades
+    panel.wait_for_load_state("networkidle")
+
+    def saved() -> bool:
         with Gradebook(db) as gb:
-            grade = gb.find_grade(MANUAL_ID, GRADED, GRADED, "ana")
-            if grade.manual_score == 3.0:
-                break
+            return gb.find_grade(MANUAL_ID, GRADED, GRADED, "ana").manual_score == 3.0
+
+    deadline = time.monotonic() + 60
+    while not saved():
         assert time.monotonic() < deadline, "la nota a mano no llegó al gradebook"
-        time.sleep(0.5)
-    _shot(page, "07-nota-a-mano")
+        box.fill("")   # a fresh change each round, in case the first came before the scripts
+        box.fill("3")
+        box.press("Tab")
+        for _ in range(10):
+            if saved():
+                break
+            time.sleep(0.5)
+    _shot(page, "08-nota-a-mano")
 
 
 def test_learner_assignment_list_shows_the_released_theme(lab, page):
     page.goto(f"{lab['url']}/lab?token={lab['token']}")
     _command(page, "nbgrader:open-assignment-list")
     page.locator(f"#released_assignments_list >> text={GRADED}").first.wait_for()
-    _shot(page, "08-lista-de-tareas")
+    _shot(page, "09-lista-de-tareas")
