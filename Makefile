@@ -12,6 +12,10 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # JupyterLab refuses to run as root (containers, CI) unless told
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+# JupyterLab serves only the folder of the notebook it opens unless told otherwise, and the
+# welcome's links (../trabajo/NN-tema/NN-tema.ipynb) would point outside it: serve the course.
+# `override` keeps it when LAB_ARGS is given on the command line.
+override LAB_ARGS += --ServerApp.root_dir=$(CURDIR)
 # pytest-xdist workers: one per core (CI has 2)
 JOBS ?= auto
 
@@ -34,6 +38,7 @@ ayuda:
 	@echo "make benchmark   segundos y memoria pico de cada cuaderno (soluciones y notebooks/)"
 	@echo "make cuaderno DESDE=borrador.py TEMA=NN-tema   convierte un borrador jupytext"
 	@echo "make bloquear    reescribe $(CONSTRAINTS) con las versiones del entorno actual"
+	@echo "make proxy       instala el proxy de JupyterHub para un taller (despliegue/, con npm)"
 
 entorno: $(STAMP)
 
@@ -93,3 +98,8 @@ bloquear: $(STAMP)
 	{ echo "# Versiones exactas con las que pasó la suite (make bloquear). make las usa al instalar."; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(pip|setuptools|wheel)=='; } > $(CONSTRAINTS).tmp
 	mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
+
+# configurable-http-proxy for the workshop hub (despliegue/jupyterhub_config.py), exact versions
+.PHONY: proxy
+proxy:
+	npm ci --prefix despliegue --no-audit --no-fund --loglevel=error
