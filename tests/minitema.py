@@ -59,6 +59,16 @@ def write_source(base: Path) -> Path:
     return base
 
 
+def write_and_release(base: Path) -> tuple[Path, Path]:
+    """The tiny theme's source under ``base/fuente`` and its nbgrader release under
+    ``base/publicado`` (generated as exercises/ is): ``(source, release)``."""
+    from curso_mlops import authoring
+
+    source = write_source(base / "fuente")
+    authoring.release(base / "publicado", source)
+    return source, base / "publicado"
+
+
 def _answer(nb, grade_id, code):
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:

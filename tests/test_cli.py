@@ -17,17 +17,14 @@ import pytest
 
 import minitema
 from conftest import ROOT
-from curso_mlops import authoring, cli, progress, workspace
+from curso_mlops import cli, progress, workspace
 
 COMMANDS = ["comprobar", "progreso", "reiniciar", "corregir", "exportar", "benchmark-correccion"]
 
 
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory):
-    base = tmp_path_factory.mktemp("mini")
-    source = minitema.write_source(base / "fuente")
-    authoring.release(base / "publicado", source)
-    return source, base / "publicado"
+    return minitema.write_and_release(tmp_path_factory.mktemp("mini"))
 
 
 @pytest.fixture
