@@ -146,17 +146,3 @@ def autograde(notebook: str | os.PathLike, theme: str, **kwargs) -> GradeReport:
     """Grade one notebook as a submission of ``theme`` (hidden tests included)."""
     return grade(theme, {STUDENT: notebook}, **kwargs)[STUDENT]
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m curso_mlops.grading CUADERNO [TEMA]``: the same as ``curso comprobar``."""
-    from .cli import main as cli_main
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not 1 <= len(args) <= 2:
-        print("uso: curso comprobar trabajo/01-deriva/01-deriva.ipynb [--tema 01-deriva]")
-        return 2
-    return cli_main(["comprobar", args[0], *(["--tema", args[1]] if len(args) == 2 else [])])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
